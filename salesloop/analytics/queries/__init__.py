@@ -1,0 +1,1 @@
+"""Set-based SQL for analyses: one module per analysis (actuals, attribution, ...)."""
