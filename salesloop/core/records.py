@@ -94,6 +94,23 @@ def _check_named_people(instance: Model, user: User, attnames) -> None:
             raise Forbidden(_("You may not credit this record to that person."))
 
 
+def _check_active_people(instance: Model, attnames) -> None:
+    """A record is never newly given to someone who has left: their book is moved with
+    ``org.services.book_reassign``, and a new deal or task for them would be lost. Records that
+    already belong to them stay editable (their fields are not being set)."""
+    errors: dict[str, list[str]] = {}
+    for attname in _NAMED_PEOPLE:
+        if attname not in attnames:
+            continue
+        person = getattr(instance, attname.removesuffix("_id"), None)
+        if person is not None and not person.is_active:
+            errors[attname.removesuffix("_id")] = [
+                _("%(person)s is no longer active; choose someone else.") % {"person": person}
+            ]
+    if errors:
+        raise FieldErrors(errors)
+
+
 def _default_owner(model: type[Model], data: dict[str, Any], user: User) -> None:
     field_names = {f.attname for f in model._meta.concrete_fields}
     for attname in ("owner_id", "assignee_id"):
@@ -114,6 +131,7 @@ def record_create(*, model: type[Model], user: User, data: dict[str, Any], sourc
     validate(instance)
     _check_owner(instance, user)
     _check_named_people(instance, user, data)
+    _check_active_people(instance, data)
     instance.save()
     audit_record(
         instance=instance, action=AuditAction.CREATE, actor=user, changes=diff({}, snapshot(instance)), source=source
@@ -151,6 +169,7 @@ def record_update(
     after = snapshot(instance)
     changes = diff(before, after)
     _check_named_people(instance, user, changes)
+    _check_active_people(instance, changes)
     if changes:
         updates = {k: getattr(instance, k) for k in changes}
         if current_version is not None:

@@ -53,6 +53,8 @@ def lookup_options(*, key: str, user: User, query: str) -> QuerySet:
     qs = access.restrict(lookup.model._default_manager.all(), user, "read")
     if lookup.related:
         qs = qs.select_related(*lookup.related)
+    if lookup.model is User:  # people who have left are never offered (core.records refuses them)
+        qs = qs.filter(is_active=True)
     query = query.strip()
     if query:
         condition = Q()
