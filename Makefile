@@ -40,6 +40,10 @@ run: install
 	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py demo --size $(SIZE) --if-empty
 	$(BIN)/python manage.py custops_recompute
+	@# Pipeline intelligence: the win-probability model, and half a year of weekly forecast
+	@# snapshots replayed as of each week so forecast accuracy shows at once (both idempotent).
+	$(BIN)/python manage.py scoring_retrain
+	$(BIN)/python manage.py forecast_backfill_snapshots --weeks 26
 	$(BIN)/python manage.py demo_logins
 	@# The embedded scheduler (docs/automation.md) runs the jobs beside the dev server; it stops with it.
 	$(BIN)/python manage.py run_scheduler & SCHEDULER=$$!; trap 'kill $$SCHEDULER 2>/dev/null' EXIT INT TERM; \

@@ -13,12 +13,16 @@ from salesloop.customers.api import RESOURCES as CUSTOMER_RESOURCES
 from salesloop.custops.api import RESOURCES as CUSTOPS_RESOURCES
 from salesloop.custops.api import router as custops_router
 from salesloop.dataio.api import router as dataio_router
+from salesloop.forecasting.api_commit import router as forecast_commit_router
+from salesloop.forecasting.api_forecasts import router as forecasts_router
 from salesloop.intel.api import router as intel_router
+from salesloop.intel.api_analytics import router as intel_analytics_router
 from salesloop.notifications.api import router as notifications_router
 from salesloop.org.api import RESOURCES as ORG_RESOURCES
 from salesloop.org.api import router as org_router
 from salesloop.pipeline.api import RESOURCES as PIPELINE_RESOURCES
 from salesloop.sales.api import RESOURCES as SALES_RESOURCES
+from salesloop.scoring.api import router as scoring_router
 from salesloop.targets.api import router as targets_router
 
 ALL_RESOURCES: list[Resource] = [
@@ -42,7 +46,11 @@ def register(api: NinjaAPI) -> None:
     api.add_router("/calendar", calendar_router)
     api.add_router("/custops", custops_router)
     api.add_router("/targets", targets_router)
+    api.add_router("/intel/analytics", intel_analytics_router)
     api.add_router("/intel", intel_router)
+    api.add_router("/forecasts/commit", forecast_commit_router)
+    api.add_router("/forecasts", forecasts_router)
+    api.add_router("/scoring", scoring_router)
 
 
 def serialize_current(instance: Model) -> dict[str, Any]:

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "salesloop.automation",
     "salesloop.calendarfeed",
     "salesloop.intel",
+    "salesloop.forecasting",
+    "salesloop.scoring",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,9 @@ urlpatterns = [
     path("calendar/", include("salesloop.calendarfeed.urls")),
     path("customers/ops/", include("salesloop.custops.urls")),
     path("targets/", include("salesloop.targets.urls")),
+    path("intel/", include("salesloop.intel.urls")),
+    path("forecasts/", include("salesloop.forecasting.urls")),
+    path("scoring/", include("salesloop.scoring.urls")),
     path("", include("salesloop.workspace.urls")),
     path("", include("salesloop.web.urls")),
 ]

@@ -62,6 +62,18 @@ def purge_job_runs(*, now: dt.datetime, slot: dt.datetime) -> dict:
     return scheduler.purge_runs(now=now)
 
 
+#: Schedules other apps add in their ``ready()`` (same shape as ``defaults.DEFAULT_JOBS``); the
+#: scheduler creates their ``ScheduledJob`` rows like its own, and admins edit them as data.
+APP_SCHEDULES: list[tuple[str, str, int | None, str | None, bool]] = []
+
+
+def register_app_job(name: str, func: JobFunc, *, at: str, working_days_only: bool = False) -> None:
+    """A daily job of another app: its function and its default time (``"HH:MM"``, local)."""
+    JOBS.setdefault(name, func)
+    if all(existing[0] != name for existing in APP_SCHEDULES):
+        APP_SCHEDULES.append((name, "daily", None, at, working_days_only))
+
+
 JOBS: dict[str, JobFunc] = {
     "rules_sweep": rules_sweep,
     "deliver_notifications": deliver_notifications,

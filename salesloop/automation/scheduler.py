@@ -67,9 +67,10 @@ def next_run_after(job: ScheduledJob, after: dt.datetime, cal: WorkCalendar) -> 
 def ensure_jobs(*, now: dt.datetime, cal: WorkCalendar) -> None:
     """Create missing default jobs and give every active job without a next run one."""
     from salesloop.automation.defaults import DEFAULT_JOBS
+    from salesloop.automation.jobs import APP_SCHEDULES
 
     existing = set(ScheduledJob.objects.values_list("name", flat=True))
-    for name, kind, every, at, working in DEFAULT_JOBS:
+    for name, kind, every, at, working in [*DEFAULT_JOBS, *APP_SCHEDULES]:
         if name not in existing:
             ScheduledJob.objects.get_or_create(
                 name=name,

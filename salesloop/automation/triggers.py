@@ -20,14 +20,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import CharField, Exists, F, OuterRef, Q
-from django.db.models.functions import Cast
+from django.db.models import Case, CharField, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils.translation import gettext_lazy as _
 
 from salesloop.activities.models import Activity, ActivityKind
 from salesloop.automation.models import Rule, RuleFiring, Trigger
 from salesloop.automation.workcalendar import WorkCalendar
 from salesloop.customers.models import Contact, Lead, LeadStatus
+from salesloop.intel.models import LeadAssignment
 from salesloop.pipeline.models import Opportunity, Stage, StageChange
 from salesloop.sales.models import Contract, ContractStatus, Invoice, InvoiceStatus
 
@@ -273,7 +274,14 @@ class InvoiceOverdue(TriggerSpec):
 
 
 class LeadCreated(TriggerSpec):
-    """A new lead with an owner and no first touch yet (seed 000 §三.2: first touch within 72 h)."""
+    """A new lead with an owner and no first touch yet (seed 000 §三.2: first touch within 72 h).
+
+    The SLA runs from the lead's latest routing to its current owner (issue #7: "SLA for first
+    touch applies from assignment"), or from its creation when it was never routed to them. A
+    lead routed again fires once more for the new assignment (slot ``assignment:<id>``), unless
+    the first firing (slot ``""``) already came after that assignment; the earlier assignee's
+    open task is then closed as superseded (see :meth:`goal_met`).
+    """
 
     code = Trigger.LEAD_CREATED
     kind = "event"
@@ -282,25 +290,50 @@ class LeadCreated(TriggerSpec):
     placeholders = ("lead", "company")
 
     def candidates(self, rule: Rule, sweep: Sweep) -> Iterator[Candidate]:
+        latest = LeadAssignment.objects.filter(lead_id=OuterRef("pk"), assignee_id=OuterRef("owner_id")).order_by(
+            "-assigned_at", "-pk"
+        )
         rows = (
             Lead.objects.filter(
-                created_at__gte=rule.active_since,
-                created_at__lte=sweep.now,
                 owner__isnull=False,
                 owner__is_active=True,
                 status=LeadStatus.NEW,
                 first_touch_at__isnull=True,
             )
-            .filter(_not_fired(rule, self.target))
-            .values("pk", "name", "company", "owner_id", "account_id", "created_at")
+            .annotate(
+                routed_at=Subquery(latest.values("assigned_at")[:1]),
+                routed_id=Subquery(latest.values("pk")[:1]),
+            )
+            .annotate(
+                sla_from=Coalesce("routed_at", "created_at"),
+                slot_key=Case(
+                    When(routed_id__isnull=True, then=Value("")),
+                    default=Concat(Value("assignment:"), Cast("routed_id", CharField())),
+                    output_field=CharField(),
+                ),
+            )
+            .filter(sla_from__gte=rule.active_since, sla_from__lte=sweep.now)
+            .filter(_not_fired(rule, self.target, slot=OuterRef("slot_key")))
+            .exclude(
+                Exists(
+                    RuleFiring.objects.filter(
+                        rule_id=rule.pk,
+                        target=self.target,
+                        object_id=OuterRef("pk"),
+                        slot="",
+                        fired_at__gte=OuterRef("routed_at"),
+                    )
+                )
+            )
+            .values("pk", "name", "company", "owner_id", "account_id", "sla_from", "slot_key")
         )
         for row in rows.iterator(chunk_size=2000):
             yield Candidate(
                 target=self.target,
                 object_id=row["pk"],
-                slot="",
+                slot=row["slot_key"],
                 owner_id=row["owner_id"],
-                event_at=row["created_at"],
+                event_at=row["sla_from"],
                 account_id=row["account_id"],
                 lead_id=row["pk"],
                 context={"lead": row["name"], "company": row["company"] or row["name"]},
@@ -314,7 +347,12 @@ class LeadCreated(TriggerSpec):
                 Q(first_touch_at__isnull=False) | ~Q(status=LeadStatus.NEW)
             )
         )
-        return touched | self._follow_up_logged("lead_id")
+        rerouted = Exists(
+            LeadAssignment.objects.filter(
+                lead_id=OuterRef("object_id"), assignee__isnull=False, assigned_at__gt=OuterRef("fired_at")
+            )
+        )
+        return touched | rerouted | self._follow_up_logged("lead_id")
 
 
 class FirstContact(TriggerSpec):

@@ -34,6 +34,7 @@ from salesloop.core import records
 from salesloop.core.errors import Conflict, FieldErrors, Forbidden
 from salesloop.core.money import line_amount, quantize_money
 from salesloop.dataio.planning import Item, Plan
+from salesloop.intel.stage_reach import stage_reach_refresh
 from salesloop.org import access
 from salesloop.org.models import User
 from salesloop.pipeline import services as pipeline_services
@@ -392,6 +393,7 @@ def write_in_bulk(plan: Plan) -> Outcome:
             ],
             batch_size=BATCH,
         )
+        stage_reach_refresh(opportunity_ids=[deal.pk for deal, _from in writer.stage_moves])
     if model is Order:
         replaced = [i.pk for i, _c in updates if id(i) in writer.line_objects]
         if replaced:

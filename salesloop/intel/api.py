@@ -7,13 +7,14 @@ Thin handlers: visibility comes from ``org.access.restrict``; the analyses are i
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from salesloop.activities.models import Activity
 from salesloop.analytics.queries.funnel import DIMENSIONS, funnel_review
@@ -22,7 +23,7 @@ from salesloop.core.errors import FieldErrors, Forbidden
 from salesloop.core.schemas import ErrorOut
 from salesloop.customers.models import Lead
 from salesloop.intel import services
-from salesloop.intel.models import LeadAssignment, RoutingRule
+from salesloop.intel.models import FunnelBenchmark, LeadAssignment, RoutingRule
 from salesloop.org import access
 from salesloop.pipeline.models import LossReason, Opportunity, Stage
 
@@ -222,3 +223,89 @@ def rule_update(request: HttpRequest, rule_id: int, payload: RuleIn):
     except RoutingRule.DoesNotExist as exc:
         raise Forbidden(_("You may read this rule but not change it.")) from exc
     return Status(200, rule)
+
+
+# Issue #7 pages: benchmarks, "route now" and the routing dry run ---------------------------------
+
+
+class BenchmarkIn(Schema):
+    from_stage_id: int
+    to_stage_id: int
+    rate: Decimal = Field(ge=0, le=1, description="a fraction: 0.5 = 50%")
+    label: str = "industry"
+
+
+class BenchmarkOut(BenchmarkIn):
+    id: int
+
+
+@router.get("/benchmarks", response=list[BenchmarkOut], operation_id="intel_benchmarks")
+def benchmarks(request: HttpRequest):
+    return list(access.restrict(FunnelBenchmark.objects.all(), request.auth, "read"))
+
+
+@router.post(
+    "/benchmarks", response={201: BenchmarkOut, 403: ErrorOut, 422: ErrorOut}, operation_id="intel_benchmark_create"
+)
+def benchmark_create(request: HttpRequest, payload: BenchmarkIn):
+    """Managers, directors and admin keep the benchmarks the funnel compares against."""
+    return Status(201, services.benchmark_save(user=request.auth, data=payload.model_dump()))
+
+
+@router.patch(
+    "/benchmarks/{int:benchmark_id}",
+    response={200: BenchmarkOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    operation_id="intel_benchmark_update",
+)
+def benchmark_update(request: HttpRequest, benchmark_id: int, payload: BenchmarkIn):
+    get_object_or_404(access.restrict(FunnelBenchmark.objects.all(), request.auth, "read"), pk=benchmark_id)
+    try:
+        benchmark = services.benchmark_save(user=request.auth, data=payload.model_dump(), benchmark_id=benchmark_id)
+    except FunnelBenchmark.DoesNotExist as exc:
+        raise Forbidden(_("You may read this benchmark but not change it.")) from exc
+    return Status(200, benchmark)
+
+
+@router.post(
+    "/leads/{int:lead_id}/route",
+    response={200: AssignmentOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    operation_id="intel_lead_route",
+)
+def lead_route_now(request: HttpRequest, lead_id: int):
+    """Run the routing rules now on an unassigned lead (404 when the caller cannot see it)."""
+    return Status(200, services.lead_route_now(user=request.auth, lead_id=lead_id))
+
+
+class PreviewIn(Schema):
+    lead: dict[str, Any]
+
+
+class PreviewStepOut(Schema):
+    rule_id: int
+    rule: str
+    fired: bool
+    why: str
+
+
+class PreviewOut(Schema):
+    rule_id: int | None
+    assignee_id: int | None
+    reason: str
+    tried: list[PreviewStepOut]
+
+
+@router.post(
+    "/routing/preview", response={200: PreviewOut, 403: ErrorOut, 422: ErrorOut}, operation_id="intel_routing_preview"
+)
+def routing_preview(request: HttpRequest, payload: PreviewIn):
+    """Which rule would fire for this lead and who would get it; nothing is written."""
+    preview = services.lead_route_preview(user=request.auth, data=payload.lead)
+    return Status(
+        200,
+        {
+            "rule_id": preview.rule.pk if preview.rule else None,
+            "assignee_id": preview.assignee.pk if preview.assignee else None,
+            "reason": preview.reason,
+            "tried": [{"rule_id": r.pk, "rule": r.name, "fired": f, "why": w} for r, f, w in preview.tried],
+        },
+    )

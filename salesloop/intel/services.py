@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -11,12 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salesloop.core import records
-from salesloop.core.errors import FieldErrors
+from salesloop.core.errors import FieldErrors, Forbidden
 from salesloop.customers.models import Lead
 from salesloop.intel import routing
-from salesloop.intel.models import LeadAssignment, RoutingPolicy, RoutingRule
+from salesloop.intel.models import FunnelBenchmark, LeadAssignment, RoutingPolicy, RoutingRule
 from salesloop.org import access
 from salesloop.org.models import User
+from salesloop.pipeline.models import Stage
 
 
 def _router_pool(by: User | None):
@@ -60,8 +62,8 @@ def lead_route(*, lead: Lead, by: User | None = None, now=None) -> LeadAssignmen
     that matches but has nobody available is noted in the reason and the next rule is tried.
     With no winner the lead is left unassigned (owner empty when the creator may see unowned
     leads, else kept by its creator) and the log says why. The assignee is notified after commit;
-    the first-touch SLA of the automation rules counts from the lead's creation, which is the
-    assignment time on this path.
+    the first-touch SLA of the automation rules counts from this assignment's ``assigned_at``
+    (``automation.triggers.LeadCreated``), so a lead routed late is not born overdue.
     """
     now = now or timezone.now()
     # One routing at a time: the policy row is the lock, so two leads created at once cannot
@@ -142,3 +144,113 @@ def routing_rule_save(*, user: User, data: dict[str, Any], rule_id: int | None =
     instance = records.get_for_write(RoutingRule, rule_id, user)
     rule, _changes = records.record_update(instance=instance, user=user, data=data, version=None)
     return rule
+
+
+# Issue #7 pages: benchmarks kept from the funnel page, rule order, "route now", dry runs -------
+
+
+@transaction.atomic
+def benchmark_save(*, user: User, data: dict[str, Any], benchmark_id: int | None = None) -> FunnelBenchmark:
+    """Create or change a funnel benchmark (``rate`` a fraction 0..1) after checking the stages.
+
+    Why the stage check: a benchmark from a later stage to an earlier one, or into a lost stage,
+    could never be compared with a cohort conversion and would sit unnoticed on the page.
+    """
+    stages = {s.pk: s for s in Stage.objects.filter(pk__in=[data.get("from_stage_id"), data.get("to_stage_id")])}
+    low, high = stages.get(data.get("from_stage_id")), stages.get(data.get("to_stage_id"))
+    if low is not None and high is not None and (high.order <= low.order or high.is_lost or low.is_lost):
+        raise FieldErrors({"to_stage_id": [_("Choose a later stage than the first one, and no lost stage.")]})
+    if benchmark_id is None:
+        return records.record_create(model=FunnelBenchmark, user=user, data=data)
+    instance = records.get_for_write(FunnelBenchmark, benchmark_id, user)
+    benchmark, _changes = records.record_update(instance=instance, user=user, data=data, version=None)
+    return benchmark
+
+
+@transaction.atomic
+def routing_rule_move(*, user: User, rule_id: int, offset: int) -> list[RoutingRule]:
+    """Move a rule ``offset`` places up (negative) or down in the evaluation order.
+
+    Positions are rewritten 10, 20, 30… in the new order, so equal positions (which would fall
+    back to id order) never hide which rule runs first.
+    """
+    if not access.can_write_model(user, RoutingRule):
+        raise Forbidden(_("Only an administrator changes the routing rules."))
+    rules = list(RoutingRule.objects.select_for_update().order_by("position", "id"))
+    index = next((i for i, r in enumerate(rules) if r.pk == rule_id), None)
+    if index is None:
+        raise RoutingRule.DoesNotExist
+    target = min(max(index + offset, 0), len(rules) - 1)
+    rules.insert(target, rules.pop(index))
+    for i, rule in enumerate(rules, start=1):
+        if rule.position != i * 10:
+            rule.position = i * 10
+            RoutingRule.objects.filter(pk=rule.pk).update(position=rule.position, updated_at=timezone.now())
+    return rules
+
+
+def lead_route_now(*, user: User, lead_id: int) -> LeadAssignment:
+    """Route an unassigned lead the user may see (the unassigned list's "route now").
+
+    Only people who may hand leads to others route (marketing and admin anywhere, leaders within
+    their subtree); a lead that already has an owner is left alone.
+    """
+    if _router_pool(user) is False:
+        raise Forbidden(_("Only leaders, marketing and administrators route leads."))
+    lead = access.restrict(Lead.objects.all(), user, "read").get(pk=lead_id)
+    if lead.owner_id is not None:
+        raise FieldErrors({"lead_id": [_("This lead already has an owner.")]})
+    return lead_route(lead=lead, by=user)
+
+
+@dataclass
+class RoutingPreview:
+    """What ``lead_route`` would do with a lead, without doing it."""
+
+    rule: RoutingRule | None
+    assignee: User | None
+    reason: str
+    tried: list[tuple[RoutingRule, bool, str]]  # every active rule: matched?, why
+
+
+def lead_route_preview(*, user: User, data: dict[str, Any]) -> RoutingPreview:
+    """Dry run of the routing rules on an unsaved lead built from ``data`` (no row is written).
+
+    Same rules, candidates and tie-break as :func:`lead_route`, seen with ``user``'s routing
+    pool; the seeded rotation of an unsaved lead has no id, so a real lead tied between reps
+    may land on another of the tied reps (the preview says when a tie was broken).
+    """
+    pool = _router_pool(user)
+    if pool is False:
+        raise Forbidden(_("Only leaders, marketing and administrators route leads."))
+    fields = {f.name for f in Lead._meta.concrete_fields if not f.is_relation}
+    unknown = sorted(k for k in data if k not in fields)
+    if unknown:
+        raise FieldErrors({k: [_("Not a lead field.")] for k in unknown})
+    lead = Lead(**data)
+    policy = RoutingPolicy.current()
+    tried: list[tuple[RoutingRule, bool, str]] = []
+    for rule in RoutingRule.objects.filter(is_active=True).select_related("team", "user"):
+        ok, held = routing.rule_matches(rule, lead)
+        if not ok:
+            tried.append((rule, False, _("conditions do not hold")))
+            continue
+        candidates, skipped = routing.candidates_for(rule, lead, policy, within=pool)
+        if not candidates:
+            why = _("matched but nobody is available (%(why)s)") % {"why": "; ".join(skipped) or _("no reps")}
+            tried.append((rule, False, why))
+            continue
+        best, why = routing.choose(rule.strategy, candidates)
+        reason = _("rule «%(rule)s» matched on %(held)s; %(why)s") % {
+            "rule": rule.name,
+            "held": ", ".join(held),
+            "why": why,
+        }
+        tried.append((rule, True, reason))
+        return RoutingPreview(rule=rule, assignee=best.user, reason=reason, tried=tried)
+    return RoutingPreview(rule=None, assignee=None, reason=_("no rule found an available rep"), tried=tried)
+
+
+def may_route(user: User) -> bool:
+    """Whether ``user`` may hand leads to others by the rules ("route now", the dry run)."""
+    return _router_pool(user) is not False

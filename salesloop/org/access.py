@@ -151,12 +151,16 @@ POLICY: dict[str, ModelAccess] = {
     # Pipeline intelligence (issue #7): benchmarks, routing rules and the routing policy are
     # reference data kept by admin; the routing log follows the assignee up the sales line
     # (unassigned rows only for those who see every lead); campaign costs are kept by marketing.
-    "intel.funnelbenchmark": ModelAccess("", read=_everyone(Scope.ALL), write={Role.ADMIN: Scope.ALL}),
+    "intel.funnelbenchmark": ModelAccess(
+        "", read=_everyone(Scope.ALL), write={Role.ADMIN: Scope.ALL, Role.DIRECTOR: Scope.ALL, Role.MANAGER: Scope.ALL}
+    ),
     "intel.routingpolicy": ModelAccess("", read=_everyone(Scope.ALL), write={Role.ADMIN: Scope.ALL}),
     "intel.routingrule": ModelAccess("", read=_everyone(Scope.ALL), write={Role.ADMIN: Scope.ALL}),
     "intel.leadassignment": ModelAccess("assignee", read=_sales(marketing=Scope.ALL), write={}),
     "intel.campaigncost": ModelAccess(
-        "", read=_everyone(Scope.ALL), write={Role.MARKETING: Scope.ALL, Role.ADMIN: Scope.ALL}
+        "",
+        read=_everyone(Scope.ALL),
+        write={Role.MARKETING: Scope.ALL, Role.MANAGER: Scope.ALL, Role.DIRECTOR: Scope.ALL, Role.ADMIN: Scope.ALL},
     ),
 }
 

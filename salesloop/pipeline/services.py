@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from salesloop.core.records import get_for_write, record_create, record_update
+from salesloop.intel.stage_reach import stage_reach_record
 from salesloop.org.models import User
 from salesloop.pipeline.models import Opportunity, Stage, StageChange
 
@@ -20,6 +21,8 @@ def _log_stage_change(*, opportunity: Opportunity, from_stage_id: int | None, by
         changed_by=by,
         amount=opportunity.amount,
     )
+    # Same transaction: the funnel's first-reach table (intel.StageReach) never lags a move.
+    stage_reach_record(opportunity_id=opportunity.pk, stage_id=opportunity.stage_id, at=at)
 
 
 def _closing_fields(stage: Stage, opportunity: Opportunity | None) -> dict[str, Any]:

@@ -115,6 +115,9 @@ def nav_for(user: User) -> list[NavSection]:
     loop = _management_loop(user)
     if loop.links:
         sections.append(loop)
+    intel = _intelligence(user)
+    if intel.links:
+        sections.append(intel)
     others = NavSection(_("Records"))
     for name, model, label in _ALL_LISTS:
         if name not in used and access.can_read_model(user, model):
@@ -145,6 +148,36 @@ def _management_loop(user: User) -> NavSection:
         try:
             url = reverse(name, args=["morning"]) if name == "targets:pack" else reverse(name)
         except NoReverseMatch:  # the app is not installed
+            continue
+        section.links.append(NavLink(str(label), url, name))
+    return section
+
+
+# Pipeline intelligence (issue #7): funnel review, routing, analytics views, forecasts, scoring.
+# Every page also checks access itself; a page whose app is not installed is left out.
+_INTEL: list[tuple[str, object, frozenset[str]]] = [
+    ("intel:funnel", _("Funnel review"), frozenset({Role.REP, *LEADING_ROLES})),
+    ("intel:heatmap", _("Activity heatmap"), frozenset({Role.REP, *LEADING_ROLES})),
+    ("intel:regions", _("Regional distribution"), frozenset({Role.REP, *LEADING_ROLES})),
+    ("intel:sources", _("Lead sources and campaigns"), frozenset({Role.REP, *LEADING_ROLES, Role.MARKETING})),
+    ("intel:won_profile", _("Won-deal profile"), frozenset({Role.REP, *LEADING_ROLES, Role.MARKETING})),
+    ("intel:routing", _("Lead routing"), frozenset({*LEADING_ROLES, Role.ADMIN})),
+    ("forecasting:overview", _("Forecasts"), frozenset({Role.REP, *LEADING_ROLES})),
+    ("forecasting:commit", _("My call sheet"), frozenset({Role.REP, *LEADING_ROLES})),
+    ("forecasting:commit_team", _("Team forecast roll-up"), frozenset({*LEADING_ROLES, Role.ADMIN})),
+    ("forecasting:accuracy", _("Forecast accuracy"), frozenset({Role.REP, *LEADING_ROLES})),
+    ("scoring:model", _("Win-probability model"), frozenset({*LEADING_ROLES, Role.ADMIN})),
+]
+
+
+def _intelligence(user: User) -> NavSection:
+    section = NavSection(_("Pipeline intelligence"))
+    for name, label, roles in _INTEL:
+        if user.role not in roles and not user.is_superuser:
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:  # the page is not built or the app is not installed
             continue
         section.links.append(NavLink(str(label), url, name))
     return section

@@ -183,9 +183,17 @@ CONTACT = _register(
     )
 )
 
+def _lead_create(*, user: User, data: dict[str, Any]) -> Model:
+    """Issue #7: a lead entered without an owner is routed by the assignment rules."""
+    from salesloop.intel.services import lead_create
+
+    return lead_create(user=user, data=data, source=SOURCE)
+
+
 LEAD = _register(
     RecordUI(
         key="lead",
+        create=_lead_create,
         resource=LEADS,
         title=_("Lead"),
         title_plural=_("Leads"),

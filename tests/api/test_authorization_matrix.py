@@ -260,6 +260,14 @@ RESOURCE_OPERATIONS = {
     "account-plans": "list export get create update delete",
 }
 
+#: Whole routers whose every operation × role is checked by the app's own authorization tests
+#: (each of those files also asserts that it covers every operation its router serves).
+DELEGATED_PREFIXES = {
+    "/forecasts": "forecasting",  # salesloop/forecasting/tests/test_authorization_{forecasts,commit}.py
+    "/scoring": "scoring",  # salesloop/scoring/tests/test_authorization.py
+    "/intel/analytics": "intel",  # salesloop/intel/tests/test_analytics_api.py
+}
+
 #: Hand-written endpoints, checked by their own tests below.
 SPECIAL_OPERATIONS = {
     ("POST", "/auth/token"): "token",
@@ -294,6 +302,11 @@ SPECIAL_OPERATIONS = {
     ("GET", "/intel/routing-rules"): "intel",
     ("POST", "/intel/routing-rules"): "intel",
     ("PATCH", "/intel/routing-rules/{int:rule_id}"): "intel",
+    ("GET", "/intel/benchmarks"): "intel",
+    ("POST", "/intel/benchmarks"): "intel",
+    ("PATCH", "/intel/benchmarks/{int:benchmark_id}"): "intel",
+    ("POST", "/intel/leads/{int:lead_id}/route"): "intel",
+    ("POST", "/intel/routing/preview"): "intel",
     # salesloop/targets/tests/test_api.py (targets are team- or rep-scoped, not owned records).
     ("GET", "/targets"): "targets",
     ("POST", "/targets"): "targets",
@@ -421,6 +434,10 @@ def declared_operations() -> dict[tuple[str, str], tuple[str, str]]:
             ops[(method, f"/{resource}{suffix}")] = (resource, name)
     for key, name in SPECIAL_OPERATIONS.items():
         ops[key] = ("", name)
+    for method, path in api_operations():
+        for prefix, name in DELEGATED_PREFIXES.items():
+            if path.startswith(prefix):
+                ops[(method, path)] = ("", name)
     return ops
 
 

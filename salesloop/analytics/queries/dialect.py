@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import connection
+from django.db.models import BigIntegerField, Func
 from django.utils import timezone
 
 
@@ -58,3 +59,77 @@ def bounds(period) -> tuple:
 
 def date_param(value: dt.date):
     return connection.ops.adapt_datefield_value(value)
+
+
+def local_month(expr: str) -> tuple[str, list]:
+    """SQL (and parameters) for the local calendar month of the aware timestamp ``expr``, as text
+    ``YYYY-MM`` (sorts in time order)."""
+    day, params = local_date(expr)
+    if is_postgres():
+        return f"TO_CHAR({day}, 'YYYY-MM')", params
+    return f"SUBSTR({day}, 1, 7)", params
+
+
+def local_quarter(expr: str) -> tuple[str, list]:
+    """SQL (and parameters) for the local calendar quarter of ``expr``, as text ``YYYY-Qn``."""
+    day, params = local_date(expr)
+    if is_postgres():
+        return f"TO_CHAR({day}, 'YYYY-\"Q\"Q')", params
+    return (
+        f"(SUBSTR({day}, 1, 4) || '-Q' || CAST((CAST(SUBSTR({day}, 6, 2) AS INTEGER) + 2) / 3 AS TEXT))",
+        [*params, *params],
+    )
+
+
+def avg_seconds_between(later: str, earlier: str) -> str:
+    """SQL for the aggregate mean of ``later - earlier`` in seconds (rows with a NULL are skipped).
+
+    On PostgreSQL the mean is taken over intervals (integer microseconds) and converted once per
+    group: ``EXTRACT(EPOCH ...)`` per row returns ``numeric`` since PostgreSQL 14 and made the
+    funnel's averages ~2x slower on size M.
+    """
+    if is_postgres():
+        return f"EXTRACT(EPOCH FROM AVG(({later}) - ({earlier})))"
+    return f"AVG({epoch_seconds(later)} - {epoch_seconds(earlier)})"
+
+
+class QuarterHourBucket(Func):
+    """The number of whole 15-minute periods since 1970 (UTC) of a timestamp, as an integer.
+
+    Why: grouping by local weekday and hour converts every row to the time zone, the dominant
+    cost of the activity heatmap on size M (~2M rows). Every UTC offset in use is a multiple of
+    15 minutes and DST shifts happen on quarter hours, so a 15-minute UTC bucket lies in exactly
+    one local hour; the few thousand buckets are mapped to local time afterwards, exactly.
+    """
+
+    output_field = BigIntegerField()
+    arity = 1
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="CAST(FLOOR(DATE_PART('epoch', %(expressions)s) / 900) AS BIGINT)", **extra
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Django stores UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]". SQLite's date functions round to
+        # milliseconds (…59.9999 would become the next second, maybe the next bucket), so the
+        # fraction is cut off first; whole seconds survive the julian-day round trip exactly.
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(CAST(ROUND((JULIANDAY(SUBSTR(%(expressions)s, 1, 19)) - 2440587.5) * 86400) AS INTEGER) / 900)",
+            **extra,
+        )
+
+
+def quarter_hour_start(bucket: int, tz) -> dt.datetime:
+    """The local start of a :class:`QuarterHourBucket`."""
+    return dt.datetime.fromtimestamp(int(bucket) * 900, tz)
+
+
+def sum_seconds_between(later: str, earlier: str) -> str:
+    """SQL for the aggregate sum of ``later - earlier`` in seconds (as :func:`avg_seconds_between`,
+    so groups can be merged exactly before dividing)."""
+    if is_postgres():
+        return f"EXTRACT(EPOCH FROM SUM(({later}) - ({earlier})))"
+    return f"SUM({epoch_seconds(later)} - {epoch_seconds(earlier)})"

@@ -8,11 +8,15 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _only_the_automations_own_seeds(db):
-    """Other apps plug their own rules and jobs into the engine (customer operations does); they
-    are tested there. Here the week and the counts are those of the automation's own seeds."""
+def _only_the_automations_own_seeds(db, monkeypatch):
+    """Other apps plug their own rules and jobs into the engine (customer operations, forecasting,
+    scoring do); they are tested there. Here the week and the counts are those of the automation's
+    own seeds."""
+    from salesloop.automation import jobs
     from salesloop.automation.defaults import DEFAULT_JOBS, DEFAULT_RULES
     from salesloop.automation.models import Rule, ScheduledJob
+
+    monkeypatch.setattr(jobs, "APP_SCHEDULES", [])
 
     Rule.objects.exclude(code__in=[r["code"] for r in DEFAULT_RULES]).update(is_active=False)
     ScheduledJob.objects.exclude(name__in=[j[0] for j in DEFAULT_JOBS]).update(is_active=False)

@@ -78,3 +78,78 @@ def test_assignment_log_follows_the_assignee(org, api_as):
     assert [a["id"] for a in mine] == [assignment.pk]
     others = [u for u in (org.rep_a1, org.rep_b1) if u != assignment.assignee]
     assert api_as(others[0]).get("/api/intel/assignments").json() == []
+
+
+# Issue #7 pages: benchmarks, route now, dry run ---------------------------------------------
+
+
+def _stage_ids(*codes):
+    from salesloop.pipeline.models import Stage
+
+    return [Stage.objects.get(code=c).pk for c in codes]
+
+
+def test_benchmarks_are_read_by_all_and_kept_by_managers_and_admin(org, api_as):
+    qualified, proposal, lost = _stage_ids("qualified", "proposal", "lost")
+    body = {"from_stage_id": qualified, "to_stage_id": proposal, "rate": "0.6"}
+    assert api_as(org.rep_a1).get("/api/intel/benchmarks").status_code == 200
+    assert api_as(org.rep_a1).post_json("/api/intel/benchmarks", body).status_code == 403
+    assert api_as(org.lead_a1).post_json("/api/intel/benchmarks", body).status_code == 403
+    created = api_as(org.manager_a).post_json("/api/intel/benchmarks", body)
+    assert created.status_code == 201, created.content
+    bench_id = created.json()["id"]
+    assert api_as(org.rep_a1).patch_json(f"/api/intel/benchmarks/{bench_id}", body).status_code == 403
+    changed = api_as(org.admin).patch_json(f"/api/intel/benchmarks/{bench_id}", {**body, "rate": "0.45"})
+    assert changed.status_code == 200 and changed.json()["rate"] in ("0.45", 0.45, "0.4500")
+    assert api_as(org.admin).patch_json("/api/intel/benchmarks/999999", body).status_code == 404
+
+
+def test_bad_benchmarks_get_422(org, api_as):
+    qualified, proposal, lost = _stage_ids("qualified", "proposal", "lost")
+    client = api_as(org.manager_a)
+    too_high = client.post_json(
+        "/api/intel/benchmarks", {"from_stage_id": qualified, "to_stage_id": proposal, "rate": 2}
+    )
+    assert too_high.status_code == 422
+    backwards = client.post_json(
+        "/api/intel/benchmarks", {"from_stage_id": proposal, "to_stage_id": qualified, "rate": 0.5}
+    )
+    assert backwards.status_code == 422 and "to_stage_id" in backwards.content.decode()
+    into_lost = client.post_json("/api/intel/benchmarks", {"from_stage_id": proposal, "to_stage_id": lost, "rate": 0.5})
+    assert into_lost.status_code == 422
+    unknown = client.post_json("/api/intel/benchmarks", {"from_stage_id": 999999, "to_stage_id": proposal, "rate": 0.5})
+    assert unknown.status_code == 422
+
+
+def test_route_now_places_an_unassigned_lead_and_is_refused_to_reps(org, api_as):
+    from salesloop.intel.models import Strategy
+
+    RoutingRule.objects.update(is_active=False)
+    lead = LeadFactory(owner=None)
+    assert api_as(org.rep_a1).post_json(f"/api/intel/leads/{lead.pk}/route", {}).status_code == 403
+    RoutingRule.objects.create(name="to b1", position=1, strategy=Strategy.NAMED, user=org.rep_b1)
+    resp = api_as(org.marketing).post_json(f"/api/intel/leads/{lead.pk}/route", {})
+    assert resp.status_code == 200, resp.content
+    assert resp.json()["assignee_id"] == org.rep_b1.pk
+    again = api_as(org.marketing).post_json(f"/api/intel/leads/{lead.pk}/route", {})
+    assert again.status_code == 422
+    hidden = LeadFactory(owner=org.rep_b1)
+    assert api_as(org.manager_a).post_json(f"/api/intel/leads/{hidden.pk}/route", {}).status_code == 404
+
+
+def test_routing_preview_names_the_rule_and_rep_and_writes_nothing(org, api_as):
+    from salesloop.customers.models import Lead
+    from salesloop.intel.models import LeadAssignment
+    from salesloop.org.models import Membership, Seniority
+
+    Membership.objects.filter(user=org.rep_a2).update(seniority=Seniority.SENIOR)
+    leads_before = Lead.objects.count()
+    resp = api_as(org.marketing).post_json("/api/intel/routing/preview", {"lead": {"name": "x", "budget": "250000"}})
+    assert resp.status_code == 200, resp.content
+    body = resp.json()
+    assert body["assignee_id"] == org.rep_a2.pk
+    assert RoutingRule.objects.get(pk=body["rule_id"]).position == 10
+    assert Lead.objects.count() == leads_before and not LeadAssignment.objects.exists()
+    assert api_as(org.rep_a1).post_json("/api/intel/routing/preview", {"lead": {"name": "x"}}).status_code == 403
+    bad = api_as(org.marketing).post_json("/api/intel/routing/preview", {"lead": {"owner": 1, "colour": "red"}})
+    assert bad.status_code == 422 and "colour" in bad.content.decode()

@@ -145,3 +145,49 @@ def test_by_rep_a_rep_sees_only_their_own_deals(deals):
 def test_unknown_dimension_is_refused(deals):
     with pytest.raises(ValueError):
         review(deals.admin, dimension="colour")
+
+
+def review_dec_to_feb(user, **kw):
+    qs = access.restrict(Opportunity.objects.all(), user, "read")
+    return funnel_review(
+        visible_opportunities=qs, start=dt.date(2025, 12, 1), end=dt.date(2026, 2, 28), as_of=at(3, 1), **kw
+    )
+
+
+def test_by_month_each_cohort_belongs_to_the_month_it_first_entered_the_stage(deals):
+    result = review_dec_to_feb(deals.admin, dimension="month")
+    # D5 entered lead in December and was qualified in January: the December cohort converted.
+    assert (step(result, "lead", "qualified", key="2025-12").cohort,
+            step(result, "lead", "qualified", key="2025-12").converted) == (1, 1)
+    lead_jan = step(result, "lead", "qualified", key="2026-01")
+    assert (lead_jan.cohort, lead_jan.converted) == (5, 4)
+    # Proposal: D1, D2 (skip) and D3 (twice, once) in January; D4, reopened, entered in February.
+    p_jan = step(result, "proposal", "negotiation", key="2026-01")
+    p_feb = step(result, "proposal", "negotiation", key="2026-02")
+    assert (p_jan.cohort, p_jan.converted, p_feb.cohort, p_feb.converted) == (3, 2, 1, 0)
+    assert result.keys() == ["2025-12", "2026-01", "2026-02"]
+
+
+def test_by_month_time_in_stage_and_outcomes_follow_their_own_event_month(deals):
+    result = review_dec_to_feb(deals.admin, dimension="month")
+    proposal = Stage.objects.get(code="proposal").order
+    (row,) = [t for t in result.stage_times if t.order == proposal]
+    assert (row.key, row.visits) == ("2026-01", 3)  # the February visit of D4 is still open
+    lead = Stage.objects.get(code="lead").order
+    assert {t.key for t in result.stage_times if t.order == lead} == {"2025-12", "2026-01"}
+    (outcome,) = result.outcomes
+    assert (outcome.key, outcome.won, outcome.lost) == ("2026-01", 1, 2)
+
+
+def test_by_quarter_periods_are_labelled_and_compared_over_quarters(deals):
+    result = review_dec_to_feb(deals.admin, dimension="quarter")
+    assert step(result, "lead", "qualified", key="2025-Q4").cohort == 1
+    assert step(result, "lead", "qualified", key="2026-Q1").cohort == 5
+    p_q1 = step(result, "proposal", "negotiation", key="2026-Q1")
+    assert (p_q1.cohort, p_q1.converted) == (4, 2)
+
+
+def test_the_funnel_api_accepts_a_period_dimension(deals, api_as):
+    body = api_as(deals.director).get("/api/intel/funnel?dimension=quarter&start=2025-12-01&end=2026-02-28").json()
+    assert body["dimension"] == "quarter"
+    assert {s["key"] for s in body["steps"]} == {"2025-Q4", "2026-Q1"}
