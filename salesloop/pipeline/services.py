@@ -26,10 +26,15 @@ def _log_stage_change(*, opportunity: Opportunity, from_stage_id: int | None, by
 
 
 def _closing_fields(stage: Stage, opportunity: Opportunity | None) -> dict[str, Any]:
-    """Entering a closed stage stamps ``closed_at``; reopening clears it."""
+    """Entering a closed stage stamps ``closed_at``; reopening clears it. Leaving the lost stage
+    also clears the loss reason and note (they stay in the deal's audit history), so a reopened
+    or won deal is never counted under a loss reason it no longer has."""
+    fields: dict[str, Any] = {"closed_at": None}
     if stage.is_closed:
-        return {"closed_at": (opportunity.closed_at if opportunity and opportunity.closed_at else timezone.now())}
-    return {"closed_at": None}
+        fields["closed_at"] = opportunity.closed_at if opportunity and opportunity.closed_at else timezone.now()
+    if not stage.is_lost and opportunity is not None and (opportunity.loss_reason_id or opportunity.loss_note):
+        fields.update(loss_reason_id=None, loss_note="")
+    return fields
 
 
 @transaction.atomic
