@@ -23,11 +23,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from salesloop.activities.models import TaskKind
-from salesloop.core.models import TimeStamped, Versioned
+from salesloop.core.models import SingleRow, TimeStamped, Versioned
 from salesloop.org.models import Role
 
 
-class AutomationSettings(TimeStamped):
+class AutomationSettings(SingleRow, TimeStamped):
     """Organisation-wide numbers for the automation; one row (``AutomationSettings.current()``).
 
     Working hours are in the organisation's time zone (``OrgSettings.time_zone``); SLA clocks
@@ -87,13 +87,6 @@ class AutomationSettings(TimeStamped):
 
         if self.workday_end <= self.workday_start:
             raise ValidationError({"workday_end": _("The working day must end after it starts.")})
-
-    @classmethod
-    def current(cls) -> "AutomationSettings":
-        obj = cls.objects.order_by("pk").first()
-        if obj is None:
-            obj = cls.objects.create()
-        return obj
 
 
 class DayKind(models.TextChoices):

@@ -34,6 +34,16 @@ def CurrencyField(**kwargs) -> models.CharField:  # noqa: N802
     return models.CharField(_("currency"), max_length=3, **kwargs)
 
 
+class SingleRow:
+    """Settings that exist once per organisation: ``Model.current()`` is the row, created with the
+    seeds' defaults on first use. One place for the rule, for every settings model."""
+
+    @classmethod
+    def current(cls):
+        obj = cls.objects.order_by("pk").first()
+        return obj if obj is not None else cls.objects.create()
+
+
 class TimeStamped(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -30,6 +30,7 @@ from salesloop.core.models import (
     MONEY_PLACES,
     CurrencyField,
     MoneyField,
+    SingleRow,
     TimeStamped,
     Versioned,
 )
@@ -64,7 +65,7 @@ class MonetarySource(models.TextChoices):
     PAYMENTS = "payments", _("Payments received (by payment date)")
 
 
-class CustomerOpsPolicy(Versioned):
+class CustomerOpsPolicy(SingleRow, Versioned):
     """The numbers behind segments and churn flags; one row (``CustomerOpsPolicy.current()``).
 
     Every scoring run stores a snapshot of this row and of the segment definitions, so a result
@@ -144,13 +145,6 @@ class CustomerOpsPolicy(Versioned):
 
     def __str__(self) -> str:
         return str(_("Customer-operations policy"))
-
-    @classmethod
-    def current(cls) -> "CustomerOpsPolicy":
-        obj = cls.objects.order_by("pk").first()
-        if obj is None:
-            obj = cls.objects.create()
-        return obj
 
 
 class SegmentKind(models.TextChoices):
@@ -313,7 +307,7 @@ class Cadence(TimeStamped):
         return self.purpose
 
 
-class TierPolicy(Versioned):
+class TierPolicy(SingleRow, Versioned):
     """How the key-account tier proposal scores an account (one row, ``TierPolicy.current()``).
 
     score = w_value·value + w_growth·growth + w_strategic·strategic, each part 0–100:
@@ -378,13 +372,6 @@ class TierPolicy(Versioned):
                 errors[name] = _("A list of names.")
         if errors:
             raise ValidationError(errors)
-
-    @classmethod
-    def current(cls) -> "TierPolicy":
-        obj = cls.objects.order_by("pk").first()
-        if obj is None:
-            obj = cls.objects.create()
-        return obj
 
 
 class SopGuidance(TimeStamped):

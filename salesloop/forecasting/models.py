@@ -15,7 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from salesloop.core.models import CurrencyField, MoneyField, TimeStamped, Versioned
+from salesloop.core.models import CurrencyField, MoneyField, SingleRow, TimeStamped, Versioned
 
 
 class Category(models.TextChoices):
@@ -168,7 +168,7 @@ class Snapshot(models.Model):
         return f"{self.taken_on} {self.scope_kind}:{self.scope_id} {self.method} = {self.amount}"
 
 
-class ForecastSettings(TimeStamped):
+class ForecastSettings(SingleRow, TimeStamped):
     """Forecasting numbers as data (one row, ``ForecastSettings.current()``).
 
     ``season_length`` in months (12: yearly seasonality); ``history_months`` how far back the time
@@ -211,8 +211,3 @@ class ForecastSettings(TimeStamped):
 
     def __str__(self) -> str:
         return str(_("Forecast settings"))
-
-    @classmethod
-    def current(cls) -> ForecastSettings:
-        obj = cls.objects.order_by("pk").first()
-        return obj if obj is not None else cls.objects.create()

@@ -8,7 +8,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from salesloop.core.models import CurrencyField, MoneyField, TimeStamped
+from salesloop.core.models import CurrencyField, MoneyField, SingleRow, TimeStamped
 
 
 class FunnelBenchmark(TimeStamped):
@@ -42,7 +42,7 @@ class FunnelBenchmark(TimeStamped):
         return f"{self.from_stage} → {self.to_stage}: {self.rate}"
 
 
-class RoutingPolicy(TimeStamped):
+class RoutingPolicy(SingleRow, TimeStamped):
     """Organisation-wide routing numbers (one row, ``RoutingPolicy.current()``).
 
     ``leads_per_capacity``: how many open leads one full rep (membership capacity 1.00) carries
@@ -62,11 +62,6 @@ class RoutingPolicy(TimeStamped):
 
     def __str__(self) -> str:
         return str(_("Routing policy"))
-
-    @classmethod
-    def current(cls) -> "RoutingPolicy":
-        obj = cls.objects.order_by("pk").first()
-        return obj if obj is not None else cls.objects.create()
 
 
 class Strategy(models.TextChoices):

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from salesloop.core.models import TimeStamped
+from salesloop.core.models import SingleRow, TimeStamped
 
 
 class Role(models.TextChoices):
@@ -148,7 +148,7 @@ def default_working_days() -> list[int]:
     return [1, 2, 3, 4, 5]
 
 
-class OrgSettings(TimeStamped):
+class OrgSettings(SingleRow, TimeStamped):
     """Organisation-wide settings; one row (``OrgSettings.current()``)."""
 
     name = models.CharField(_("organisation name"), max_length=120, default="Salesloop")
@@ -165,13 +165,6 @@ class OrgSettings(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
-
-    @classmethod
-    def current(cls) -> "OrgSettings":
-        obj = cls.objects.order_by("pk").first()
-        if obj is None:
-            obj = cls.objects.create()
-        return obj
 
 
 class ApiToken(TimeStamped):

@@ -13,7 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from salesloop.core.models import TimeStamped, Versioned
+from salesloop.core.models import SingleRow, TimeStamped, Versioned
 
 
 class CalibrationMethod(models.TextChoices):
@@ -26,7 +26,7 @@ class Algorithm(models.TextChoices):
     BASELINE = "naive_bayes", _("Frequency naive Bayes (baseline)")
 
 
-class ScoringSettings(Versioned):
+class ScoringSettings(SingleRow, Versioned):
     """The numbers behind training; one row (``ScoringSettings.current()``)."""
 
     min_closed_deals = models.PositiveIntegerField(
@@ -91,13 +91,6 @@ class ScoringSettings(Versioned):
 
     def __str__(self) -> str:
         return str(_("Scoring settings"))
-
-    @classmethod
-    def current(cls) -> ScoringSettings:
-        obj = cls.objects.order_by("pk").first()
-        if obj is None:
-            obj = cls.objects.create()
-        return obj
 
 
 class ModelStatus(models.TextChoices):

@@ -14,7 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from salesloop.core.models import CurrencyField, TimeStamped, Versioned
+from salesloop.core.models import CurrencyField, SingleRow, TimeStamped, Versioned
 from salesloop.targets.metrics import Metric
 from salesloop.targets.periods import PeriodKind
 
@@ -225,7 +225,7 @@ def default_seniority_weights() -> dict[str, str]:
     return {"new": "0.5", "growing": "0.8", "senior": "1.0"}
 
 
-class TargetSettings(Versioned):
+class TargetSettings(SingleRow, Versioned):
     """Organisation-wide numbers for targets and tracking; one row (``TargetSettings.current()``)."""
 
     pace_at_risk_pct = models.DecimalField(
@@ -292,13 +292,6 @@ class TargetSettings(Versioned):
             errors["seniority_weights"] = _("Seniority weights must be non-negative numbers.")
         if errors:
             raise ValidationError(errors)
-
-    @classmethod
-    def current(cls) -> "TargetSettings":
-        obj = cls.objects.order_by("pk").first()
-        if obj is None:
-            obj = cls.objects.create()
-        return obj
 
 
 class SeasonalProfile(TimeStamped):
